@@ -1,0 +1,1 @@
+"""Auto-grading kit for the course's XOR back-propagation assignment."""

@@ -1,0 +1,1 @@
+"""Reference solutions for the XOR back-propagation assignment, with the feedback."""

@@ -1,0 +1,74 @@
+"""nbgrader takes its settings from course_config.py, and refuses to grade without it."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+
+import pytest
+
+from autograder.course import generate_release, nbgrader, prepare_course_dir
+from tests.conftest import KIT_ROOT
+
+ASSIGNMENT = "xor_backprop"
+
+
+@pytest.fixture
+def course_with_submission(tmp_path, config_copy, config):
+    """A course directory with one released assignment and one submitted notebook."""
+    course = prepare_course_dir(tmp_path / "course", config)
+    from autograder.nbgrader_door import write_course_shim
+
+    write_course_shim(course, config_copy)
+    generate_release(course, config)
+    submitted = course / "submitted" / "student one" / ASSIGNMENT
+    submitted.mkdir(parents=True)
+    shutil.copy(
+        KIT_ROOT / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", submitted
+    )
+    return course
+
+
+def grade_rows(course):
+    with sqlite3.connect(course / "gradebook.db") as db:
+        return db.execute("select count(*) from grade").fetchone()[0]
+
+
+BROKEN_CONFIGS = {
+    "invalid value": "\nEPOCH_BUDGET = -1\n",
+    "raises on load": "\nraise RuntimeError('half-edited')\n",
+    "unknown setting": "\nTOLERANCE_TYPO = 0.1\n",
+}
+
+
+@pytest.mark.parametrize("breakage", BROKEN_CONFIGS.values(), ids=BROKEN_CONFIGS)
+def test_broken_config_stops_autograde_with_no_grades(
+    course_with_submission, config_copy, breakage
+):
+    with config_copy.open("a", encoding="utf-8") as handle:
+        handle.write(breakage)
+    result = nbgrader(
+        ["autograde", ASSIGNMENT, "--create"], course_with_submission, check=False
+    )
+    assert result.returncode != 0
+    assert "nbgrader stopped, nothing was graded" in result.stderr
+    assert grade_rows(course_with_submission) == 0
+    assert not (course_with_submission / "autograded").exists()
+
+
+def test_missing_kit_stops_nbgrader(tmp_path):
+    shim = tmp_path / "nbgrader_config.py"
+    shim.write_text(
+        (KIT_ROOT / "nbgrader_config.py").read_text(encoding="utf-8"),
+        encoding="utf-8",
+    )
+    result = nbgrader(["autograde", ASSIGNMENT], tmp_path, check=False)
+    assert result.returncode != 0
+    assert "cannot load the grading kit" in result.stderr
+
+
+def test_course_settings_reach_nbgrader(course_with_submission, config):
+    result = nbgrader(["db", "assignment", "list"], course_with_submission)
+    assert ASSIGNMENT in result.stdout + result.stderr
+    shim = (course_with_submission / "nbgrader_config.py").read_text(encoding="utf-8")
+    assert str(KIT_ROOT) in shim
