@@ -104,3 +104,20 @@ def first_converged_epoch(hidden_weights, output_weights, learning_rate, epochs,
 
 def _transpose(a):
     return np.swapaxes(a, -1, -2)
+
+
+def weights_after(X, Y, hidden_weights, output_weights, learning_rate, updates):
+    """Per start, the weights after exactly `updates[i]` steps of the rule.
+
+    No stopping rule here: this is the reference trajectory a student's `train` is
+    compared against, at whatever number of updates it reports.
+    """
+    hidden_weights = np.array(hidden_weights, dtype=float)
+    output_weights = np.array(output_weights, dtype=float)
+    updates = np.asarray(updates)
+    for epoch in range(int(updates.max(initial=0))):
+        stepped = train_step(X, Y, hidden_weights, output_weights, learning_rate)
+        moving = (epoch < updates)[..., None, None]
+        hidden_weights = np.where(moving, stepped[0], hidden_weights)
+        output_weights = np.where(moving, stepped[1], output_weights)
+    return hidden_weights, output_weights

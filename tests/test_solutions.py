@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from autograder import config, reference
-from solutions import lessons, plotting, random_search
+from autograder import messages as lessons
+from solutions import plotting, random_search
 from solutions.sweep import epochs_needed, format_table, sweep
 
 

@@ -1,0 +1,1 @@
+"""The hidden checks: pytest files run in the grader's process, never released."""
