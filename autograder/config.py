@@ -61,7 +61,9 @@ class CourseConfig:
     @property
     def learning_rate_grid(self) -> tuple[float, ...]:
         steps = round(self.learning_rate_max / self.learning_rate_step)
-        return tuple(round(k * self.learning_rate_step, 10) for k in range(1, steps + 1))
+        return tuple(
+            round(k * self.learning_rate_step, 10) for k in range(1, steps + 1)
+        )
 
     @property
     def automatic_points(self) -> float:
@@ -96,7 +98,9 @@ def _real(path, name, value, low, high, *, low_open=True):
 
 def _identifier(path, name, value):
     if not isinstance(value, str) or not _ID_PATTERN.match(value):
-        _fail(path, name, value, "it must be a non-empty name of letters, digits, _ . -")
+        _fail(
+            path, name, value, "it must be a non-empty name of letters, digits, _ . -"
+        )
     return value
 
 
@@ -128,15 +132,19 @@ def _points(path, value):
             f"it must give points to exactly the checks {list(ALL_CHECKS)} "
             f"(missing: {missing}, unknown: {unknown})",
         )
-    return {check: _real(path, f"POINTS[{check!r}]", value[check], 0, 100,
-                         low_open=False) for check in ALL_CHECKS}
+    return {
+        check: _real(path, f"POINTS[{check!r}]", value[check], 0, 100, low_open=False)
+        for check in ALL_CHECKS
+    }
 
 
 def _learning_rate_grid(path, settings):
     step = _real(path, "LEARNING_RATE_STEP", settings["LEARNING_RATE_STEP"], 0, 1)
     top = _real(path, "LEARNING_RATE_MAX", settings["LEARNING_RATE_MAX"], 0, 1)
     if abs(top / step - round(top / step)) > 1e-9:
-        _fail(path, "LEARNING_RATE_MAX", top, f"it must be a multiple of the step {step}")
+        _fail(
+            path, "LEARNING_RATE_MAX", top, f"it must be a multiple of the step {step}"
+        )
     return step, top
 
 
@@ -185,8 +193,12 @@ def load(path: str | Path | None = None) -> CourseConfig:
     cell = _real(path, "CPU_SECONDS_PER_CELL", s["CPU_SECONDS_PER_CELL"], 0, 3600)
     total = _real(path, "CPU_SECONDS_TOTAL", s["CPU_SECONDS_TOTAL"], 0, 36000)
     if cell > total:
-        _fail(path, "CPU_SECONDS_PER_CELL", cell,
-              f"it cannot exceed CPU_SECONDS_TOTAL ({total})")
+        _fail(
+            path,
+            "CPU_SECONDS_PER_CELL",
+            cell,
+            f"it cannot exceed CPU_SECONDS_TOTAL ({total})",
+        )
     language = s["FEEDBACK_LANGUAGE"]
     if language not in ("ko", "en"):
         _fail(path, "FEEDBACK_LANGUAGE", language, 'it must be "ko" or "en"')
@@ -220,10 +232,16 @@ def main(path) -> None:
         print(f"course_config.py is NOT valid: {error}", file=sys.stderr)
         raise SystemExit(2) from None
     grid = ", ".join(f"{rate:g}" for rate in config.learning_rate_grid)
-    print(f"course_config.py is valid: course {config.course_id}, "
-          f"assignment {config.assignment_id}")
+    print(
+        f"course_config.py is valid: course {config.course_id}, "
+        f"assignment {config.assignment_id}"
+    )
     print(f"  epoch budget {config.epoch_budget:,}; learning-rate grid {grid}")
-    print(f"  course tolerance {config.course_tolerance}; pass on "
-          f"{config.seeds_to_pass} of {len(config.grading_seeds)} grading seeds")
-    print(f"  automatic points {config.automatic_points:g}, manual "
-          f"{sum(config.points[c] for c in MANUAL_CHECKS):g}")
+    print(
+        f"  course tolerance {config.course_tolerance}; pass on "
+        f"{config.seeds_to_pass} of {len(config.grading_seeds)} grading seeds"
+    )
+    print(
+        f"  automatic points {config.automatic_points:g}, manual "
+        f"{sum(config.points[c] for c in MANUAL_CHECKS):g}"
+    )

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from . import verdicts
@@ -44,6 +45,7 @@ class GradeResult:
     cell_indices: list[int] = field(default_factory=list)
     problem: str | None = None  # why the file could not be graded at all
     seconds: float = 0.0
+    choices: dict = field(default_factory=dict)  # the student's values, as read
 
     @property
     def score(self) -> float:
@@ -101,17 +103,34 @@ def grade_notebook(nb, config: CourseConfig, *, submission_name: str,
     with Submission(sources, limits, slot=slot) as submission:
         cell_runs = submission.start()
         outcomes = run_checks(submission, config, rerun)
+        choices = read_choices(submission)
 
     checks = outcomes + [
         verdicts.pending(check, config.points[check]) for check in MANUAL_CHECKS
     ]
     result = GradeResult(
-        submission_name, checks, cell_runs, [index for index, _ in cells]
-    )
+        submission_name, checks, cell_runs, [index for index, _ in cells],
+        choices=choices,
+    )  # fmt: skip
     result.seconds = time.perf_counter() - began
     log.info("%s: %g / %g automatic points in %.2f s", submission_name,
              result.score, result.automatic_max, result.seconds)  # fmt: skip
     return result
+
+
+def read_choices(submission) -> dict:
+    """The choices as plain numbers (or their repr), for reports; never raises."""
+    values = {}
+    for name in CHOICE_NAMES:
+        try:
+            value = submission.get(name)
+        except AssertionError:  # CheckFailed: not defined, or the child is gone
+            continue
+        is_number = isinstance(value, int | float | np.integer | np.floating)
+        values[name] = value.item() if isinstance(value, np.generic) else value
+        if not is_number or isinstance(value, bool):
+            values[name] = repr(value)[:60]
+    return values
 
 
 def read_choices_again(sources, limits, slot) -> dict:

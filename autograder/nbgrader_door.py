@@ -83,6 +83,52 @@ def write_course_shim(course_dir: Path, config_path: Path | None = None) -> Path
     return shim
 
 
+# The student's own printing is kept in the autograded notebook, but only this much.
+CELL_OUTPUT_CHARS = 4000
+
+
+def write_verdicts_into(nb, result, config) -> None:
+    """Give each test cell one output from its verdict; code cells their prints.
+
+    SaveAutoGrades scores a test cell by its outputs: an error output is zero, any
+    other output full marks. That is the only thing nbgrader learns from us.
+    """
+    from nbformat.v4 import new_output
+
+    language = config.feedback_language
+    by_check = {verdict.check: verdict for verdict in result.verdicts}
+    printed = dict(zip(result.cell_indices, result.cell_runs, strict=False))
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        cell.outputs = []
+        run = printed.get(index)
+        if run is not None and run.stdout:
+            text = run.stdout[:CELL_OUTPUT_CHARS]
+            cell.outputs.append(new_output("stream", name="stdout", text=text))
+        meta = cell.metadata.get("nbgrader", {})
+        if not meta.get("grade") or meta.get("solution"):
+            continue
+        verdict = by_check.get(meta.get("grade_id"))
+        cell.outputs = [verdict_output(verdict, language, new_output)]
+
+
+def verdict_output(verdict, language, new_output):
+    if verdict is None:
+        text = "이 칸은 채점 항목이 아닙니다 / this cell is not a known check"
+        return new_output("error", ename="UnknownCheck", evalue=text, traceback=[text])
+    if verdict.passed:
+        mark = f"✔ {verdict.check}: {verdict.sentence(language)}"
+        return new_output("stream", name="stdout", text=mark + "\n")
+    text = verdict.feedback(language)
+    return new_output(
+        "error",
+        ename="CheckFailed",
+        evalue=text,
+        traceback=[f"✘ {verdict.check}: {text}"],
+    )
+
+
 def _kit_grade_class():
     from nbgrader.preprocessors.base import NbGraderPreprocessor
     from traitlets import Unicode
@@ -95,7 +141,7 @@ def _kit_grade_class():
         )
 
         def preprocess(self, nb, resources):
-            from .grading import grade_notebook, write_verdicts_into
+            from .grading import grade_notebook
 
             config = load(self.course_config or None)
             student = resources.get("nbgrader", {}).get("student", "?")

@@ -64,14 +64,18 @@ class Submission:
         self.start()
         return self._sandbox
 
-    def call(self, name: str, *args, label: str | None = None):
-        """`name(*args)` inside the sandbox; its plain result, or CheckFailed."""
+    def call(self, name: str, *args, label: str | None = None, blame: str = ""):
+        """`name(*args)` inside the sandbox; its plain result, or CheckFailed.
+
+        `blame` names the student's function when `name` is a grader helper that
+        calls it, so that feedback speaks of the student's own code.
+        """
         label = label or f"{name}(...)"
         sandbox = self._ready_sandbox(label)
         try:
             return sandbox.call(name, *args)
         except CallFailed as error:
-            raise _call_failure(name, label, error) from None
+            raise _call_failure(blame or name, label, error) from None
         except CallTimedOut:
             raise CheckFailed(
                 "timed_out", call=label, seconds=self.limits.cpu_seconds_per_cell
@@ -113,7 +117,9 @@ def as_array(value, label: str, shape: tuple[int, ...]) -> np.ndarray:
         if isinstance(value, list | tuple | int | float):
             value = np.asarray(value)
         else:
-            kind = value.type_name if isinstance(value, Opaque) else type(value).__name__
+            kind = (
+                value.type_name if isinstance(value, Opaque) else type(value).__name__
+            )
             raise CheckFailed("wrong_type", call=label, type=kind, want="a numpy array")
     if value.dtype.kind not in "fiub":
         raise CheckFailed("wrong_type", call=label, type=str(value.dtype),

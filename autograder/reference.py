@@ -92,8 +92,9 @@ def train(X, Y, hidden_weights, output_weights, learning_rate, epochs, tolerance
     return hidden_weights, output_weights, epochs_run
 
 
-def first_converged_epoch(hidden_weights, output_weights, learning_rate, epochs,
-                          tolerance):
+def first_converged_epoch(
+    hidden_weights, output_weights, learning_rate, epochs, tolerance
+):
     """Per start, the number of updates `train` needs, or -1 if it never stops."""
     hidden_weights, output_weights, epochs_run = train(
         X, Y, hidden_weights, output_weights, learning_rate, epochs, tolerance

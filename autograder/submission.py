@@ -143,8 +143,10 @@ def _parse_cell(source: str):
 
 def _uses_indirection(tree) -> bool:
     return any(
-        isinstance(node, ast.Name) and node.id in _INDIRECTION
-        or isinstance(node, ast.Attribute) and node.attr in _INDIRECTION
+        isinstance(node, ast.Name)
+        and node.id in _INDIRECTION
+        or isinstance(node, ast.Attribute)
+        and node.attr in _INDIRECTION
         or isinstance(node, ast.Global)
         for node in ast.walk(tree)
     )

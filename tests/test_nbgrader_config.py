@@ -23,9 +23,7 @@ def course_with_submission(tmp_path, config_copy, config):
     generate_release(course, config)
     submitted = course / "submitted" / "student one" / ASSIGNMENT
     submitted.mkdir(parents=True)
-    shutil.copy(
-        KIT_ROOT / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", submitted
-    )
+    shutil.copy(KIT_ROOT / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", submitted)
     return course
 
 

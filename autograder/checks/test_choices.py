@@ -51,9 +51,10 @@ def on_grid(value, course) -> bool:
         return False
     value = float(value)
     steps = value / course.learning_rate_step
-    return 0 < value <= course.learning_rate_max + 1e-12 and abs(
-        steps - round(steps)
-    ) < 1e-9
+    return (
+        0 < value <= course.learning_rate_max + 1e-12
+        and abs(steps - round(steps)) < 1e-9
+    )
 
 
 def epochs_ok(value, course) -> bool:

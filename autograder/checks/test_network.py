@@ -75,11 +75,11 @@ def test_train_step_applies_the_course_rule_once(submission):
                      want_hidden, STEP_TOLERANCE, call=call, what=what)  # fmt: skip
 
 
-KEEPS_INPUTS_HELPER = '''
+KEEPS_INPUTS_HELPER = """
 def _weights_after_train_step(X, Y, hidden_weights, output_weights, learning_rate):
     train_step(X, Y, hidden_weights, output_weights, learning_rate)
     return hidden_weights, output_weights
-'''
+"""
 
 
 @pytest.mark.check("train_step_keeps_inputs")
@@ -91,7 +91,7 @@ def test_train_step_leaves_the_arrays_it_is_given_unchanged(submission):
     call = "train_step(X, Y, hidden_weights, output_weights, 0.1)"
     after = submission.call(
         "_weights_after_train_step", reference.X, reference.Y, hidden_weights,
-        output_weights, 0.1, label=call,
+        output_weights, 0.1, label=call, blame="train_step",
     )  # fmt: skip
     hidden_after, output_after = as_tuple(after, call, 2)
     hidden_after = as_array(hidden_after, call, (2, 3))

@@ -1,0 +1,1 @@
+"""Where verdicts go: results.json, the nbgrader notebook outputs, reports."""
