@@ -18,7 +18,8 @@ import pytest
 from . import verdicts
 from .config import AUTOMATIC_CHECKS, MANUAL_CHECKS, CourseConfig
 from .proxy import Submission
-from .sandbox import CallFailed, Limits, SandboxError
+from .slots import claim_slot
+from .sandbox import Limits, SandboxError
 from .submission import (
     CHOICE_NAMES,
     BadSubmission,
@@ -96,14 +97,15 @@ def grade_notebook(nb, config: CourseConfig, *, submission_name: str,
     sources = [source for _, source in cells]
     limits = Limits.from_config(config)
 
-    rerun = None
-    if not choices_are_constant(sources):
-        rerun = read_choices_again(sources, limits, slot)
+    with claim_slot(slot) as slot:
+        rerun = None
+        if not choices_are_constant(sources):
+            rerun = read_choices_again(sources, limits, slot)
 
-    with Submission(sources, limits, slot=slot) as submission:
-        cell_runs = submission.start()
-        outcomes = run_checks(submission, config, rerun)
-        choices = read_choices(submission)
+        with Submission(sources, limits, slot=slot) as submission:
+            cell_runs = start_sandbox(submission)
+            outcomes = run_checks(submission, config, rerun)
+            choices = read_choices(submission)
 
     checks = outcomes + [
         verdicts.pending(check, config.points[check]) for check in MANUAL_CHECKS
@@ -116,6 +118,15 @@ def grade_notebook(nb, config: CourseConfig, *, submission_name: str,
     log.info("%s: %g / %g automatic points in %.2f s", submission_name,
              result.score, result.automatic_max, result.seconds)  # fmt: skip
     return result
+
+
+def start_sandbox(submission) -> list:
+    """Run the notebook's cells; a sandbox that cannot even start is the grader's
+    problem (GraderError), never a zero for the student."""
+    try:
+        return submission.start()
+    except SandboxError as error:
+        raise GraderError(f"the sandbox could not start: {error}") from error
 
 
 def read_choices(submission) -> dict:
@@ -140,8 +151,8 @@ def read_choices_again(sources, limits, slot) -> dict:
         again.start()
         for name in CHOICE_NAMES:
             try:
-                values[name] = again._ready_sandbox(name).get(name)
-            except (CallFailed, SandboxError):
+                values[name] = again.get(name)
+            except AssertionError:  # CheckFailed: not defined, or the child is gone
                 continue
     return values
 
@@ -206,6 +217,10 @@ def run_checks(submission, config, rerun) -> list[verdicts.Verdict]:
         passed, error, report = plugin.outcomes.get(
             check, (False, RuntimeError("check did not run"), "")
         )
+        if isinstance(error, SandboxError):
+            # The sandbox itself failed to start: the machine's fault, not the
+            # student's. No score beats a wrong zero; the run can retry.
+            raise GraderError(f"check {check}: the sandbox failed: {error}")
         if passed:
             results.append(verdicts.passed(check, points))
         else:

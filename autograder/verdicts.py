@@ -53,7 +53,8 @@ class Verdict:
     def feedback(self, language: str) -> str:
         """What the student reads for this check: the sentence, then any lessons."""
         lines = [self.sentence(language)]
-        lines += [f"💡 {text}" for text in self.lesson_texts(language)]
+        label = messages.LESSON_LABEL[language]
+        lines += [f"{label}: {text}" for text in self.lesson_texts(language)]
         return "\n".join(lines)
 
 

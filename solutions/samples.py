@@ -41,9 +41,67 @@ for trial in range(200):
 print(hidden_weights, output_weights, output, EPOCHS, LEARNING_RATE, sep="\\n")
 """
 
+WRITTEN_DIFFERENTLY = {
+    "sigmoid_derivative_code": """
+def sigmoid_derivative(activation):
+    slope = activation - activation**2
+    return slope
+""",
+    "train_step_code": """
+def stable_sigmoid(x):
+    x = np.asarray(x, dtype=float)
+    out = np.empty_like(x)
+    positive = x >= 0
+    out[positive] = 1 / (1 + np.exp(-x[positive]))
+    exp_x = np.exp(x[~positive])
+    out[~positive] = exp_x / (1 + exp_x)
+    return out
+
+
+def train_step(X, Y, hidden_weights, output_weights, learning_rate):
+    hidden = stable_sigmoid(np.dot(X, hidden_weights))
+    output = np.dot(hidden, output_weights)
+    dZ = (Y - output) * learning_rate
+    new_output_weights = output_weights.copy()
+    new_output_weights += np.dot(hidden.T, dZ)
+    dH = np.dot(dZ, new_output_weights.T) * sigmoid_derivative(hidden)
+    new_hidden_weights = hidden_weights.copy()
+    new_hidden_weights += np.dot(X.T, dH)
+    return new_hidden_weights, new_output_weights
+""",
+    "has_converged_code": """
+def has_converged(output, Y, tolerance):
+    worst = np.max(np.abs(np.asarray(output) - Y))
+    return bool(worst < tolerance)
+""",
+    "train_code": """
+def train(X, Y, hidden_weights, output_weights, learning_rate, epochs, tolerance,
+          verbose=False):
+    epochs_run = 0
+    while epochs_run < epochs:
+        _, output = forward(X, hidden_weights, output_weights)
+        if has_converged(output, Y, tolerance):
+            break
+        hidden_weights, output_weights = train_step(
+            X, Y, hidden_weights, output_weights, learning_rate
+        )
+        epochs_run = epochs_run + 1
+    return hidden_weights, output_weights, epochs_run
+""",
+    "choices_code": """
+LEARNING_RATE = 0.7 - 0.5
+EPOCHS = 10**4
+TOLERANCE = 0.05
+""",
+}
+
 # sample -> {grade id of a solution cell: (text in the reference, replacement)}
+# (None, text) replaces the whole answer.
 EDITS = {
     "reference": {},
+    "written_differently": {
+        grade_id: (None, code) for grade_id, code in WRITTEN_DIFFERENTLY.items()
+    },
     "random_search": {
         "explore_code": ("compare_learning_rates(", "pass  # compare_learning_rates("),
         "choices_code": (None, RANDOM_SEARCH_CHOICES),
@@ -116,6 +174,7 @@ ALL = ("sigmoid_derivative", "train_step", "train_step_keeps_inputs",
 # sample -> the automatic checks it must fail; every other check must pass.
 MISTAKES = {
     "reference": (),
+    "written_differently": (),
     "template": ALL,
     "random_search": ("learning_rate", "epochs", "convergence"),
     "sign_error": ("train_step", "train", "convergence"),
