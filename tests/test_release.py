@@ -105,3 +105,38 @@ def test_source_points_match_the_points_table(config):
         if cell.metadata.get("nbgrader", {}).get("grade")
     }
     assert graded == config.points
+
+
+def test_source_agrees_with_the_course_config(config):
+    from autograder.course import source_mismatches
+
+    assert source_mismatches(config) == []
+
+
+def test_release_refuses_when_points_in_config_disagree_with_source(config_copy):
+    from autograder.config import load
+    from autograder.course import source_mismatches
+
+    with config_copy.open("a", encoding="utf-8") as handle:
+        handle.write('\nPOINTS = {**POINTS, "train": 5}\nEPOCH_BUDGET = 20_000\n')
+    problems = source_mismatches(load(config_copy))
+    assert any("'train' is worth 2.0 points" in problem for problem in problems)
+    assert any("20,000" in problem for problem in problems)
+
+
+def test_reference_solution_is_the_source_answer_executed():
+    reference = KIT_ROOT / "solutions" / "reference" / f"{ASSIGNMENT}.ipynb"
+    notebook = nbformat.read(reference, as_version=4)
+    outputs = "".join(
+        output.get("text", "")
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+    )
+    assert "converged: True" in outputs
+    assert not any(
+        output.output_type == "error"
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+    )
