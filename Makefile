@@ -5,12 +5,12 @@ BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed
 export PATH := $(BIN):$(PATH)
 
-.PHONY: demo test release sweep lint bench system-deps clean
+.PHONY: demo test release sweep lint bench system-deps browser-deps clean
 
 demo: $(STAMP) system-deps
 	python -m autograder demo
 
-test: $(STAMP) system-deps
+test: $(STAMP) system-deps browser-deps
 	python -m pytest
 
 # Regenerate release/ from source/ (nbgrader generate_assignment).
@@ -20,6 +20,10 @@ release: $(STAMP)
 # Refresh the committed sweep plot shown in the README.
 sweep: $(STAMP)
 	python -m solutions.sweep --out solutions/sweep.png
+
+# The kit against stock nbgrader on one generated batch: figures, not a test.
+bench: $(STAMP) system-deps
+	python -m bench.run
 
 lint: $(STAMP)
 	ruff format --check . && ruff check .
@@ -33,8 +37,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@
 
-# The sandbox needs bubblewrap. Installed here when we are root with apt;
-# otherwise we stop and print the one command to run.
+# The sandbox needs bubblewrap. Installed
+# here when we are root with apt; otherwise we stop and print the one command to run.
 system-deps:
 	@command -v bwrap >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
@@ -42,6 +46,16 @@ system-deps:
 	  else \
 	    echo "make: the grading sandbox needs bubblewrap. Run:" \
 	         "sudo apt-get install -y bubblewrap   and then make again."; exit 1; \
+	  fi; }
+
+# The browser test drives Debian's Chromium (Playwright's own download cannot work here).
+browser-deps:
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && apt-get install -y -qq chromium; \
+	  else \
+	    echo "make: the browser test needs Debian's Chromium. Run:" \
+	         "sudo apt-get install -y chromium   and then make again."; exit 1; \
 	  fi; }
 
 clean:

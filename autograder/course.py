@@ -119,7 +119,7 @@ def source_mismatches(config: CourseConfig) -> list[str]:
         if meta.get("grade") and meta.get("points") != config.points.get(check):
             problems.append(
                 f"cell {check!r} is worth {meta.get('points')} points in the notebook "
-                f"but POINTS[{check!r}] = {config.points.get(check)} in course_config.py"
+                f"but POINTS[{check!r}] = {config.points.get(check)} in the config"
             )
     text = path.read_text(encoding="utf-8")
     for spelling in (f"{config.epoch_budget:,}", f"{config.epoch_budget:_}"):

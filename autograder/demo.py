@@ -30,12 +30,15 @@ def heading(text: str) -> None:
 
 def step_release(config: CourseConfig) -> None:
     heading("1. release/ from source/ (nbgrader generate_assignment)")
-    notebook = KIT_ROOT / "release" / config.assignment_id / f"{config.assignment_id}.ipynb"
+    name = config.assignment_id
+    notebook = KIT_ROOT / "release" / name / f"{name}.ipynb"
     before = notebook.read_bytes() if notebook.exists() else b""
     generate_release(KIT_ROOT, config)
     same = notebook.read_bytes() == before
-    print(f"{notebook.relative_to(KIT_ROOT)}: "
-          f"{'unchanged, in sync with source/' if same else 'REGENERATED: commit it'}")
+    print(
+        f"{notebook.relative_to(KIT_ROOT)}: "
+        f"{'unchanged, in sync with source/' if same else 'REGENERATED: commit it'}"
+    )
 
 
 def step_solutions(config: CourseConfig) -> None:
@@ -47,15 +50,21 @@ def step_solutions(config: CourseConfig) -> None:
     heading("2. the two solutions")
     answers = reference_answers()["choices_code"]
     choices = dict(line.split(" = ") for line in answers.splitlines() if " = " in line)
-    rate, epochs = float(choices["LEARNING_RATE"]), int(choices["EPOCHS"].replace("_", ""))
+    rate = float(choices["LEARNING_RATE"])
+    epochs = int(choices["EPOCHS"].replace("_", ""))
     tolerance = float(choices["TOLERANCE"])
     starts = reference.starting_weights_batch(config.grading_seeds)
     needed = reference.first_converged_epoch(*starts, rate, epochs, tolerance)
     converged = int((needed >= 0).sum())
-    print(f"reference answer: LEARNING_RATE={rate:g} EPOCHS={epochs:,} "
-          f"TOLERANCE={tolerance:g} (chosen by trying the 0.1 grid at the budget)")
-    print(f"  converged from {converged} of {len(config.grading_seeds)} grading seeds "
-          f"(needs {config.seeds_to_pass}); epochs needed {needed.min()}–{needed.max()}")
+    print(
+        f"reference answer: LEARNING_RATE={rate:g} EPOCHS={epochs:,} "
+        f"TOLERANCE={tolerance:g} (chosen by trying the 0.1 grid at the budget)"
+    )
+    print(
+        f"  converged from {converged} of {len(config.grading_seeds)} grading "
+        f"seeds (needs {config.seeds_to_pass}); "
+        f"epochs needed {needed.min()}–{needed.max()}"
+    )
     found = random_search.search(seed=0, max_trials=200, max_seconds=30)
     print(f"random-search answer (seed 0): {found.summary()}")
     print("  its feedback notes: solutions/feedback_notes.md")
@@ -86,8 +95,10 @@ def step_grade_samples(config: CourseConfig, course: Path) -> Path:
     seconds = time.perf_counter() - began
     nbgrader(["generate_feedback", config.assignment_id], course)
     print(gradebook_table(course, config))
-    print(f"{len(MISTAKES)} submissions autograded in {seconds:.0f} s "
-          f"({seconds / len(MISTAKES):.1f} s each)")
+    print(
+        f"{len(MISTAKES)} submissions autograded in {seconds:.0f} s "
+        f"({seconds / len(MISTAKES):.1f} s each)"
+    )
     return course
 
 

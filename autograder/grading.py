@@ -18,8 +18,8 @@ import pytest
 from . import verdicts
 from .config import AUTOMATIC_CHECKS, MANUAL_CHECKS, CourseConfig
 from .proxy import Submission
-from .slots import claim_slot
 from .sandbox import Limits, SandboxError
+from .slots import claim_slot
 from .submission import (
     CHOICE_NAMES,
     BadSubmission,

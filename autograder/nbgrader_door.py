@@ -1,4 +1,4 @@
-"""The nbgrader door: course settings for nbgrader, and a preprocessor in place of Execute.
+"""The nbgrader door: course settings for nbgrader, and a preprocessor for Execute.
 
 `nbgrader autograde` sanitizes a submission as usual (read-only and test cells are
 restored from the gradebook), then `KitGrade` grades it through the same core as
@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 CODE_STUB = "# 여기에 코드를 쓰세요 / YOUR CODE HERE\nraise NotImplementedError()"
 TEXT_STUB = "여기에 답을 쓰세요 / YOUR ANSWER HERE"
 
-SHIM = '''"""nbgrader settings for this course directory, read from the kit's course_config.py."""
+SHIM = '''"""nbgrader settings for this course directory, from the kit's config."""
 
 import sys
 

@@ -3,16 +3,30 @@
 Whatever happens inside the sandbox becomes a `CheckFailed` with a sentence for the
 student. A call that times out or kills the child ends that sandbox; the next call
 starts a fresh one and runs the notebook again, so one runaway call costs only its
-own check.
+own check. A cell that ended the child is left out of every later start, as if the
+student had interrupted it in Jupyter: a cell that kills or hangs the interpreter
+costs what that cell would have done, nothing more, and is never waited for twice.
+All starts of one submission share one wall-clock allowance.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 
 import numpy as np
 
-from .sandbox import CallFailed, CallTimedOut, Opaque, Sandbox, SubmissionDied
+from .sandbox import (
+    WALL_FACTOR,
+    WALL_MARGIN_SECONDS,
+    CallFailed,
+    CallTimedOut,
+    CellRun,
+    Opaque,
+    Sandbox,
+    SubmissionDied,
+)
+from .submission import CHOICE_NAMES
 from .verdicts import CheckFailed
 
 log = logging.getLogger(__name__)
@@ -30,9 +44,12 @@ class Submission:
         self.slot = slot
         self.seed = seed
         self.cell_runs = None  # from the first start: what the student would see
+        self.skipped_cells = set()  # positions in `sources` of cells that ended a start
+        self.deadline = time.monotonic() + wall_allowance(limits)
         self._sandbox = None
         self._starts = 0
         self._last_death = ""
+        self._values = {}
 
     def __enter__(self) -> Submission:
         return self
@@ -49,19 +66,44 @@ class Submission:
         """Run the notebook's cells in a fresh sandbox; returns the cell runs."""
         self.close()
         self._starts += 1
-        self._sandbox = Sandbox(self.limits, slot=self.slot, seed=self.seed)
-        self._sandbox.__enter__()
-        runs = self._sandbox.run_cells(self.sources)
+        self._sandbox = Sandbox(
+            self.limits, slot=self.slot, seed=self.seed, deadline=self.deadline
+        )
+        kept = [k for k in range(len(self.sources)) if k not in self.skipped_cells]
+        try:
+            self._sandbox.__enter__()
+        except SubmissionDied as died:  # the runner itself did not come up
+            self._last_death = died.reason
+            message = f"not run: {died.reason}"
+            runs = [CellRun(k, "died", None, message, "") for k in range(len(kept))]
+        else:
+            runs = self._sandbox.run_cells([self.sources[k] for k in kept])
+        if self._sandbox.fatal_cell is not None:
+            fatal = kept[self._sandbox.fatal_cell]
+            self.skipped_cells.add(fatal)
+            self._last_death = runs[self._sandbox.fatal_cell].error_message or ""
+            log.info("cell %d ended the sandbox; later starts leave it out", fatal)
         if self.cell_runs is None:
             self.cell_runs = runs
+            self._read_choices_now()
         return runs
 
+    def _read_choices_now(self) -> None:
+        """Keep the choices as Run All left them, before any thread can change them."""
+        if not self._sandbox.alive:
+            return
+        for name in CHOICE_NAMES:
+            try:
+                self.get(name)
+            except CheckFailed:
+                continue
+
     def _ready_sandbox(self, label: str) -> Sandbox:
-        if self._sandbox is not None and self._sandbox.alive:
-            return self._sandbox
-        if self._starts >= MAX_STARTS:
-            raise CheckFailed("died", call=label, reason=self._last_death)
-        self.start()
+        while self._sandbox is None or not self._sandbox.alive:
+            if self._starts >= MAX_STARTS or time.monotonic() >= self.deadline:
+                reason = self._last_death or "the submission used up its time"
+                raise CheckFailed("died", call=label, reason=reason)
+            self.start()
         return self._sandbox
 
     def call(self, name: str, *args, label: str | None = None, blame: str = ""):
@@ -85,21 +127,42 @@ class Submission:
             raise CheckFailed("died", call=label, reason=died.reason) from None
 
     def get(self, name: str):
-        """The value of a global the notebook defined, or CheckFailed if it has none."""
+        """The value of a global the notebook defined, or CheckFailed if it has none.
+
+        The first value read is kept: a thread the notebook left running cannot make
+        one check see another value than the next.
+        """
+        if name in self._values:
+            return self._values[name]
         sandbox = self._ready_sandbox(name)
         try:
-            return sandbox.get(name)
+            value = sandbox.get(name)
         except CallFailed as error:
             raise _call_failure(name, name, error) from None
         except (CallTimedOut, SubmissionDied) as error:
             raise CheckFailed("died", call=name, reason=str(error)) from None
+        self._values[name] = value
+        return value
 
     def define(self, source: str) -> None:
-        """Add a grader-written helper to the notebook's namespace (runs like a cell)."""
+        """Add grader-written helpers, callable by name, out of the notebook's reach.
+
+        They run with the notebook's globals but bypass IPython (no input transformers
+        or cell hooks), and a later rebinding of their names in the notebook does not
+        replace them.
+        """
         sandbox = self._ready_sandbox("a grader helper")
-        (run,) = sandbox.run_cells([source])
-        if run.status != "ok":
-            raise CheckFailed("died", call="a grader helper", reason=run.error_message)
+        try:
+            sandbox.define(source)
+        except (CallFailed, CallTimedOut, SubmissionDied) as error:
+            raise CheckFailed(
+                "died", call="a grader helper", reason=str(error)
+            ) from None
+
+
+def wall_allowance(limits) -> float:
+    """Seconds of wall-clock time one submission's sandboxes may use, all starts."""
+    return WALL_FACTOR * limits.cpu_seconds_total + WALL_MARGIN_SECONDS
 
 
 def _call_failure(name: str, label: str, error: CallFailed) -> CheckFailed:
@@ -112,7 +175,7 @@ def _call_failure(name: str, label: str, error: CallFailed) -> CheckFailed:
 
 
 def as_array(value, label: str, shape: tuple[int, ...]) -> np.ndarray:
-    """A returned value as a float array of `shape`, or CheckFailed saying what it was."""
+    """A returned value as a float array of `shape`, or CheckFailed saying why not."""
     if isinstance(value, Opaque) or not isinstance(value, np.ndarray | np.generic):
         if isinstance(value, list | tuple | int | float):
             value = np.asarray(value)

@@ -37,8 +37,9 @@ def read_notebook(path: Path, config: CourseConfig):
     size = path.stat().st_size
     if size > limit:
         raise BadSubmission(
-            f"the file is {size / 2**20:.1f} MB, over the {config.notebook_max_mb:g} MB "
-            "limit (clear the outputs and save again)"
+            f"the file is {size / 2**20:.1f} MB, over the "
+            f"{config.notebook_max_mb:g} MB limit "
+            "(clear the outputs and save again)"
         )
     return parse_notebook(path.read_bytes())
 
@@ -54,13 +55,15 @@ def parse_notebook(raw: bytes):
         data = json.loads(text)
     except (json.JSONDecodeError, RecursionError) as error:
         raise BadSubmission(f"the file is not valid notebook JSON ({error})") from None
-    if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
+    if not isinstance(data, dict):
         raise BadSubmission("the file is JSON but not a Jupyter notebook (no cells)")
-    if data.get("nbformat") != 4:
+    if "nbformat" in data and data["nbformat"] != 4:
         raise BadSubmission(
-            f"the notebook is nbformat {data.get('nbformat')!r}; open it in a current "
-            "Jupyter and save it again (nbformat 4)"
+            f"the notebook is nbformat {str(data['nbformat'])[:20]}; open it in a "
+            "current Jupyter and save it again (nbformat 4)"
         )
+    if not isinstance(data.get("cells"), list) or data.get("nbformat") != 4:
+        raise BadSubmission("the file is JSON but not a Jupyter notebook (no cells)")
     try:
         return nbformat.from_dict(data)
     except Exception as error:  # nbformat raises assorted types on odd input
@@ -153,7 +156,7 @@ def _uses_indirection(tree) -> bool:
 
 
 def _collect_assignments(tree, assigned) -> None:
-    """Record each binding of a choice: its value if constant and top-level, else None."""
+    """Record each binding of a choice: its value if a top-level constant, else None."""
     constant_targets = set()
     for statement in tree.body:
         single = isinstance(statement, ast.Assign) and len(statement.targets) == 1

@@ -71,8 +71,10 @@ def test_trajectory_tolerance_separates_correct_variants_from_textbook_order(
     textbook = min(
         variant_trajectory_gap(seed, learning_rate, "textbook order") for seed in seeds
     )
-    print(f"lr {learning_rate}: correct variants <= {correct:.1e}, "
-          f"textbook >= {textbook:.1e}, tolerance {TRAJECTORY_TOLERANCE:.0e}")
+    print(
+        f"lr {learning_rate}: correct variants <= {correct:.1e}, "
+        f"textbook >= {textbook:.1e}, tolerance {TRAJECTORY_TOLERANCE:.0e}"
+    )
     assert correct * 1e6 < TRAJECTORY_TOLERANCE
     assert textbook > TRAJECTORY_TOLERANCE * 1e3
 

@@ -1,4 +1,4 @@
-"""nbgrader takes its settings from course_config.py, and refuses to grade without it."""
+"""nbgrader takes its settings from course_config.py and will not grade without it."""
 
 from __future__ import annotations
 
