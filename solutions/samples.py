@@ -194,12 +194,12 @@ MISTAKES = {
 
 
 def reference_answers() -> dict[str, str]:
-    """grade id -> the reference answer's code for every solution cell."""
+    """grade id -> the reference answer for every solution cell, written answer too."""
     source = nbformat.read(SOURCE, as_version=4)
     answers = {}
     for cell in source.cells:
         meta = cell.metadata.get("nbgrader", {})
-        if meta.get("solution") and cell.cell_type == "code":
+        if meta.get("solution"):
             answers[meta["grade_id"]] = _REGION.sub(r"\1", cell.source)
     return answers
 

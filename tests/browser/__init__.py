@@ -1,0 +1,1 @@
+"""The kit driven through a real browser: Jupyter Lab, nbgrader and Chromium."""
