@@ -42,7 +42,7 @@ $(STAMP): pyproject.toml
 system-deps:
 	@command -v bwrap >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    apt-get update -qq && apt-get install -y -qq bubblewrap; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap; \
 	  else \
 	    echo "make: the grading sandbox needs bubblewrap. Run:" \
 	         "sudo apt-get install -y bubblewrap   and then make again."; exit 1; \
@@ -52,7 +52,7 @@ system-deps:
 browser-deps:
 	@test -x /usr/bin/chromium || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    apt-get update -qq && apt-get install -y -qq chromium; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	  else \
 	    echo "make: the browser test needs Debian's Chromium. Run:" \
 	         "sudo apt-get install -y chromium   and then make again."; exit 1; \

@@ -1,9 +1,10 @@
-"""The kit's command line: python -m autograder grade | demo | release."""
+"""The kit's command line: grade, demo, release, report and calibrate."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -47,23 +48,65 @@ def build_parser() -> argparse.ArgumentParser:
         default=Path("graded"),
         help="where results go: OUT/<student>/results.json",
     )
+    grade.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="grading processes on this machine, one sandbox each (default: cores)",
+    )
+    grade.add_argument(
+        "--regrade",
+        action="store_true",
+        help="grade again even what is unchanged since the last run",
+    )
+    grade.add_argument(
+        "--scheduler",
+        help="grade on a Dask cluster: tls://HOST:PORT, or tcp://127.0.0.1:PORT",
+    )
+    grade.add_argument("--tls-ca-file", type=Path, help="Dask TLS: the CA certificate")
+    grade.add_argument("--tls-cert", type=Path, help="Dask TLS: this client's cert")
+    grade.add_argument("--tls-key", type=Path, help="Dask TLS: this client's key")
 
     demo = commands.add_parser("demo", help="the whole path on bundled samples")
     demo.add_argument("--out", type=Path, default=Path("build/demo"))
 
     commands.add_parser("release", help="regenerate release/ from source/")
+
+    report = commands.add_parser("report", help="the class report of a graded batch")
+    report.add_argument("graded_dir", type=Path, help="the folder grade --out wrote")
+    report.add_argument(
+        "--out", type=Path, help="where the report goes (default GRADED_DIR/_report)"
+    )
+
+    calibrate = commands.add_parser(
+        "calibrate", help="propose an EPOCH_BUDGET measured on this machine"
+    )
+    calibrate.add_argument(
+        "--seconds-per-submission",
+        type=float,
+        required=True,
+        help="the longest one submission's grading may take",
+    )
+    calibrate.add_argument(
+        "--slot", type=int, default=0, help="sandbox slot to measure in (default 0)"
+    )
     return parser  # fmt: skip
 
 
 def run_grade(args, config) -> int:
-    from .batch import UsageError, find_submissions, grade_batch, score_table
+    from .batch import UsageError, find_submissions, grade_batch, score_table, summary
 
     paths = list(args.paths) + ([args.course] if args.course else [])
     if not paths:
         print("grade: give notebooks, folders, or --course DIR", file=sys.stderr)
         return 2
+    if args.workers < 1:
+        print(f"grade: --workers must be 1 or more, not {args.workers}",
+              file=sys.stderr)  # fmt: skip
+        return 2
     try:
         items = find_submissions(paths, config)
+        pool = _dask_pool(args, config) if args.scheduler else None
     except UsageError as error:
         print(f"grade: {error}", file=sys.stderr)
         return 2
@@ -71,10 +114,44 @@ def run_grade(args, config) -> int:
         print(f"grade: no submissions of {config.assignment_id} found under "
               f"{', '.join(map(str, paths))}", file=sys.stderr)  # fmt: skip
         return 2
-    results, seconds = grade_batch(items, config, args.out)
+    try:
+        report = grade_batch(
+            items, config, args.out, workers=args.workers, regrade=args.regrade,
+            course=args.course, pool=pool,
+        )  # fmt: skip
+    except UsageError as error:  # the Dask scheduler could not be reached
+        print(f"grade: {error}", file=sys.stderr)
+        return 2
+    if report.results:
+        print()
+        print(score_table(sorted(report.results, key=lambda r: r.submission)))
     print()
-    print(score_table(results))
-    print(f"\n{len(results)} graded in {seconds:.1f} s; results in {args.out}/")
+    print(summary(report, args.out))
+    if report.interrupted:
+        return 130
+    return 1 if report.failed else 0
+
+
+def _dask_pool(args, config):
+    from .distributed import DaskWorkers
+
+    tls = (args.tls_ca_file, args.tls_cert, args.tls_key)
+    return DaskWorkers(config, args.scheduler, tls=tls)
+
+
+def run_release(config) -> int:
+    import tempfile
+
+    from .course import release
+
+    with tempfile.TemporaryDirectory(prefix="kit-release-") as scratch:
+        try:
+            folder = release(config, Path(scratch))
+        except ValueError as error:
+            print(f"release: {error}", file=sys.stderr)
+            return 2
+    print(f"release regenerated: {folder}")
+    print("reference solution executed: solutions/reference/")
     return 0
 
 
@@ -91,12 +168,16 @@ def main(argv=None) -> int:
         return 2
     if args.command == "grade":
         return run_grade(args, config)
-    if args.command == "release":
-        from .course import generate_release
+    if args.command == "report":
+        from .report import run_report
 
-        folder = generate_release(course_config.KIT_ROOT, config)
-        print(f"release regenerated: {folder}")
-        return 0
+        return run_report(args, config)
+    if args.command == "calibrate":
+        from .calibrate import run_calibrate
+
+        return run_calibrate(args, config)
+    if args.command == "release":
+        return run_release(config)
     from .demo import run_demo
 
     return run_demo(config, args.out)

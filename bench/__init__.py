@@ -1,0 +1,1 @@
+"""The kit's benchmark against stock nbgrader (`make bench`); not a test."""
