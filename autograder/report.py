@@ -22,6 +22,7 @@ import numpy as np
 
 from . import messages, reference
 from .config import ALL_CHECKS, AUTOMATIC_CHECKS, KIT_ROOT, CourseConfig
+from .recorders.html import FONT_STACK, page
 
 log = logging.getLogger(__name__)
 
@@ -445,10 +446,11 @@ def report_page(students, rates, config, language) -> str:
         '<span class="other">one row per student, one column per check; UTF-8 with '
         "a byte-order mark so Korean names open in Excel</span></p>",
     ]
-    return PAGE.format(
-        title=html.escape(f"{config.assignment_id} class report"),
-        style=STYLE,
+    return page(
+        title=f"{config.assignment_id} class report",
         body="\n".join(body),
+        style=STYLE,
+        language=config.feedback_language,
     )
 
 
@@ -529,22 +531,8 @@ def run_report(args, config) -> int:
     return 0
 
 
-PAGE = """<!DOCTYPE html>
-<html lang="ko">
-<head>
-<meta charset="utf-8">
-<title>{title}</title>
-<style>{style}</style>
-</head>
-<body>
-{body}
-</body>
-</html>
-"""
-
 STYLE = """
-body { font-family: "Noto Sans KR", "NanumGothic", "Apple SD Gothic Neo",
-  "Malgun Gothic", system-ui, sans-serif; max-width: 62rem; margin: 2rem auto;
+body { font-family: FONT_STACK; max-width: 62rem; margin: 2rem auto;
   padding: 0 1rem; color: #1d232a; line-height: 1.5; }
 h1 { font-size: 1.5rem; }
 h2 { font-size: 1.15rem; margin-top: 2rem; border-bottom: 1px solid #d6dbe0; }
@@ -557,4 +545,4 @@ td.n { text-align: right; }
 figure { margin: 1.2rem 0; }
 figure img { max-width: 100%; border: 1px solid #e4e8ec; }
 figcaption { font-size: .9rem; }
-"""
+""".replace("FONT_STACK", FONT_STACK)

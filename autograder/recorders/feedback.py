@@ -21,6 +21,7 @@ import numpy as np
 
 from .. import messages, reference
 from ..config import MANUAL_CHECKS, CourseConfig
+from .html import FONT_STACK, page
 from .results import atomic_write
 
 FILE_NAME = "feedback.html"
@@ -79,9 +80,7 @@ def feedback_page(result, config: CourseConfig) -> str:
             f"<footer>{_both(messages.page_text, 'footer', language)}</footer>",
         ]
     )
-    return PAGE.format(
-        language=language, title=html.escape(title), style=STYLE, body=body
-    )
+    return page(title=title, body=body, style=STYLE, language=language)
 
 
 # --- what the reference trainer does with the student's choices ------------------
@@ -419,23 +418,8 @@ def _reference_part(raw_choices, config, language) -> str:
     return "\n".join(lines)
 
 
-PAGE = """<!DOCTYPE html>
-<html lang="{language}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title>
-<style>{style}</style>
-</head>
-<body>
-{body}
-</body>
-</html>
-"""
-
 STYLE = """
-body { font-family: "Noto Sans KR", "NanumGothic", "Apple SD Gothic Neo",
-  "Malgun Gothic", system-ui, sans-serif; max-width: 60rem; margin: 2rem auto;
+body { font-family: FONT_STACK; max-width: 60rem; margin: 2rem auto;
   padding: 0 1rem; color: #1d232a; line-height: 1.55; }
 h1 { font-size: 1.5rem; margin-bottom: .3rem; }
 h2 { font-size: 1.15rem; margin-top: 2rem; border-bottom: 1px solid #d6dbe0; }
@@ -473,4 +457,4 @@ figure { margin: 1rem 0; }
 figure img { max-width: 100%; border: 1px solid #e4e8ec; }
 figcaption { font-size: .9rem; }
 footer { margin-top: 2.5rem; font-size: .85rem; color: #5b6670; }
-"""
+""".replace("FONT_STACK", FONT_STACK)
