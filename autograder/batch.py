@@ -30,7 +30,6 @@ from .grading import CHECKS_DIR, GradeResult, grade_file, unreadable
 from .recorders.feedback import write_feedback
 from .recorders.results import atomic_write, write_results
 from .sandbox import CellRun
-from .slots import hold_slot
 
 log = logging.getLogger(__name__)
 
@@ -204,7 +203,7 @@ class Outcome:
     sandbox_rss_kb: int = 0
 
 
-def grade_one(item: Found, config: CourseConfig, slot: int | None = None):
+def grade_one(item: Found, config: CourseConfig, slot: int = 0):
     if item.path is None:
         return unreadable(item.student, config, "no notebook was submitted")
     return grade_file(item.path, config, name=item.student, slot=slot)
@@ -238,15 +237,15 @@ def _on_sigterm(number, frame):
 
 
 def worker_main(conn, config: CourseConfig, preferred: int, parent_pid: int):
-    """A local worker: claim a slot, then grade what the writer sends until None."""
+    """A local worker: grade what the writer sends until None, starting its sandbox
+    uid search at `preferred` (the sandbox locks the uid it takes)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the writer decides on Ctrl-C
     signal.signal(signal.SIGTERM, _on_sigterm)
     _die_with_parent(parent_pid)
-    slot = hold_slot(preferred)
-    conn.send(("ready", slot.number))
+    conn.send(("ready", preferred))
     with contextlib.suppress(EOFError, BrokenPipeError, KeyboardInterrupt):
         while (item := conn.recv()) is not None:
-            conn.send(grade_for_worker(item, config, slot.number))
+            conn.send(grade_for_worker(item, config, preferred))
 
 
 @dataclass(eq=False)

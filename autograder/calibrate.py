@@ -21,7 +21,6 @@ from . import reference
 from .config import CourseConfig
 from .grading import grade_notebook
 from .sandbox import Limits, Sandbox
-from .slots import claim_slot
 from .submission import runnable_cells
 
 MEASURE_EPOCHS = 2_000
@@ -84,36 +83,35 @@ def _time_epoch(sources, limits, slot) -> tuple[float, float]:
     """(seconds to start and run the notebook, seconds per epoch of its train)."""
     hidden_weights, output_weights = reference.starting_weights(0)
 
-    with claim_slot(slot) as held:
-        began = time.perf_counter()
-        with Sandbox(limits, slot=held) as sandbox:
-            runs = sandbox.run_cells(sources)
-            notebook = time.perf_counter() - began
-            failed = [run for run in runs if run.status != "ok"]
-            if failed:
-                raise RuntimeError(
-                    f"the reference notebook failed in the sandbox at cell "
-                    f"{failed[0].index}: {failed[0].error_message}; run "
-                    f"`python -m autograder demo` to see why"
-                )
+    began = time.perf_counter()
+    with Sandbox(limits, slot=slot) as sandbox:
+        runs = sandbox.run_cells(sources)
+        notebook = time.perf_counter() - began
+        failed = [run for run in runs if run.status != "ok"]
+        if failed:
+            raise RuntimeError(
+                f"the reference notebook failed in the sandbox at cell "
+                f"{failed[0].index}: {failed[0].error_message}; run "
+                f"`python -m autograder demo` to see why"
+            )
 
-            def seconds(epochs):
-                # Tolerance 0 is never reached, so the call runs every epoch.
-                began = time.perf_counter()
-                sandbox.call(
-                    "train",
-                    reference.X,
-                    reference.Y,
-                    hidden_weights,
-                    output_weights,
-                    0.1,
-                    epochs,
-                    0.0,
-                )
-                return time.perf_counter() - began
+        def seconds(epochs):
+            # Tolerance 0 is never reached, so the call runs every epoch.
+            began = time.perf_counter()
+            sandbox.call(
+                "train",
+                reference.X,
+                reference.Y,
+                hidden_weights,
+                output_weights,
+                0.1,
+                epochs,
+                0.0,
+            )
+            return time.perf_counter() - began
 
-            call = min(seconds(1) for _ in range(REPEATS))
-            full = statistics.median(seconds(MEASURE_EPOCHS) for _ in range(REPEATS))
+        call = min(seconds(1) for _ in range(REPEATS))
+        full = statistics.median(seconds(MEASURE_EPOCHS) for _ in range(REPEATS))
     return notebook, max(full - call, 0.0) / (MEASURE_EPOCHS - 1)
 
 

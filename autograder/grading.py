@@ -7,7 +7,6 @@ the hidden checks run here, in the grader's process, through `proxy.Submission`.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -20,7 +19,6 @@ from . import verdicts
 from .config import AUTOMATIC_CHECKS, MANUAL_CHECKS, CourseConfig
 from .proxy import Submission
 from .sandbox import Limits, SandboxError
-from .slots import claim_slot
 from .submission import (
     CHOICE_NAMES,
     BadSubmission,
@@ -63,7 +61,7 @@ class GradeResult:
 
 
 def grade_file(path: Path, config: CourseConfig, *, name: str | None = None,
-               slot: int | None = None) -> GradeResult:  # fmt: skip
+               slot: int = 0) -> GradeResult:  # fmt: skip
     """Grade the notebook at `path`; an unreadable file gets zero and the reason."""
     name = name or Path(path).stem
     began = time.perf_counter()
@@ -91,27 +89,25 @@ def unreadable(name: str, config: CourseConfig, reason: str) -> GradeResult:
 
 
 def grade_notebook(nb, config: CourseConfig, *, submission_name: str,
-                   slot: int | None = None) -> GradeResult:  # fmt: skip
+                   slot: int = 0) -> GradeResult:  # fmt: skip
     """Run the notebook in a sandbox and decide every check.
 
-    `slot` is a sandbox slot the caller already holds (a batch or Dask worker);
-    without one, a free slot is claimed for this grading alone.
+    `slot` is where the sandbox starts looking for a free uid (a worker's index);
+    the sandbox itself locks the uid it takes, so graders never share one.
     """
     began = time.perf_counter()
     cells = runnable_cells(nb, config)
     sources = [source for _, source in cells]
     limits = Limits.from_config(config)
 
-    held = contextlib.nullcontext(slot) if slot is not None else claim_slot()
-    with held as slot:
-        rerun = None
-        if not choices_are_constant(sources):
-            rerun = read_choices_again(sources, limits, slot)
+    rerun = None
+    if not choices_are_constant(sources):
+        rerun = read_choices_again(sources, limits, slot)
 
-        with Submission(sources, limits, slot=slot) as submission:
-            cell_runs = start_sandbox(submission)
-            outcomes = run_checks(submission, config, rerun)
-            choices = read_choices(submission)
+    with Submission(sources, limits, slot=slot) as submission:
+        cell_runs = start_sandbox(submission)
+        outcomes = run_checks(submission, config, rerun)
+        choices = read_choices(submission)
 
     checks = outcomes + [
         verdicts.pending(check, config.points[check]) for check in MANUAL_CHECKS

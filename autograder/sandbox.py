@@ -8,6 +8,7 @@ autograder/wire.py and never unpickles or evaluates anything the child sends.
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import json
 import logging
@@ -56,7 +57,13 @@ GET_SECONDS = 30.0
 # Whole-run CPU cap past cpu_seconds_total before the kernel kills the child.
 TOTAL_CPU_MARGIN_SECONDS = 5
 FILE_SIZE_BYTES = 64 * 2**20
+# /tmp and the home folder are each a tmpfs of this size: nothing lands on the disk.
 TMP_BYTES = 64 * 2**20
+HOME_BYTES = 64 * 2**20
+# Slot uids are claimed with a lock file, so that two graders on one machine never
+# share a uid (and never kill each other's submissions when they clean up).
+UID_LOCKS = Path(tempfile.gettempdir()) / "xor-kit-sandbox-uids"
+UID_SEARCH = 1000
 MESSAGE_CHARS = 500
 
 
@@ -131,8 +138,8 @@ class Isolation:
 _LINES = [
     (
         "bubblewrap",
-        "filesystem: only /usr, the interpreter and a scratch dir are visible "
-        "(bubblewrap)",
+        "filesystem: only /usr, the interpreter and the kit's runner are visible, "
+        "read-only; home and /tmp are small tmpfs (bubblewrap)",
         "filesystem: NOT isolated; the submission can read every file the grader's "
         "user can (bubblewrap is missing or does not work here)",
     ),
@@ -188,7 +195,7 @@ def _ancestors(path: str) -> list[str]:
     return ["/" + "/".join(parts[: k + 1]) for k in range(len(parts))]
 
 
-def _bwrap_argv(mode: str, scratch: str, env: dict) -> list[str]:
+def _bwrap_argv(mode: str, env: dict) -> list[str]:
     """bubblewrap's options: what the child sees, and which namespaces it gets."""
     if mode == "root":
         spaces = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts"]
@@ -226,7 +233,9 @@ def _bwrap_argv(mode: str, scratch: str, env: dict) -> list[str]:
             argv += ["--tmpfs", f"{target}/autograder"]
     for name in ("child.py", "wire.py"):
         mount("--ro-bind", str(HERE / name), f"{RUNNER_DIR}/{name}")
-    mount("--bind", scratch, HOME)
+    for parent in _ancestors(HOME + "/"):
+        argv += ["--dir", parent]
+    argv += ["--perms", "1777", "--size", str(HOME_BYTES), "--tmpfs", HOME]
     argv += ["--perms", "1777", "--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
     argv += ["--proc", "/proc", "--dev", "/dev", "--chdir", HOME]
     return argv
@@ -264,10 +273,48 @@ def _command(mode: str, scratch: str, uid: int, seed: int, tail: list[str]):
         env = _child_env(scratch, seed)
         return [_interpreter(), "-S", *tail], env, scratch
     env = _child_env(HOME, seed)
-    argv = _bwrap_argv(mode, scratch, env) + ["--"]
+    argv = _bwrap_argv(mode, env) + ["--"]
     if mode == "root":
         argv += _setpriv_argv(uid)
     return argv + [_interpreter(), "-S", *tail], env, None
+
+
+def _options_through_pipe(argv: list[str]):
+    """bwrap's options handed over on a pipe (`--args FD`), so that /proc/1/cmdline
+    inside the sandbox does not list the grader's paths; (argv, the fd to pass)."""
+    if argv[0] != "bwrap":
+        return argv, None
+    split = argv.index("--")
+    options = ("\0".join(argv[1:split]) + "\0").encode()
+    assert len(options) < 2**16, "bwrap's options must fit in one pipe buffer"
+    read_fd, write_fd = os.pipe()
+    try:
+        os.write(write_fd, options)
+    finally:
+        os.close(write_fd)
+    return ["bwrap", "--args", str(read_fd), *argv[split:]], read_fd
+
+
+def _claim_uid(first: int) -> tuple[int, int]:
+    """(uid, lock fd): the first uid from `first` on that no other sandbox holds.
+
+    The lock lives as long as the fd (or the grader's process), so a crashed grader
+    frees its uid and the next claimant kills whatever it left behind.
+    """
+    UID_LOCKS.mkdir(mode=0o755, exist_ok=True)
+    for uid in range(first, first + UID_SEARCH):
+        flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC
+        fd = os.open(UID_LOCKS / f"{uid}.lock", flags, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        return uid, fd
+    raise SandboxError(
+        f"all {UID_SEARCH} sandbox uids from {first} on are in use by other graders "
+        f"(locks in {UID_LOCKS}); wait for them or remove stale ones"
+    )
 
 
 def _pids_of_uid(uid: int) -> list[int]:
@@ -350,10 +397,13 @@ def _modes() -> list[str]:
 def _try_mode(mode: str):
     """Run the probe script in `mode`; its facts, or None if the mode fails."""
     scratch = tempfile.mkdtemp(prefix="sandbox-probe-")
+    lock = options_fd = None
     try:
+        uid = FIRST_SLOT_UID
         if mode == "root":
-            os.chown(scratch, FIRST_SLOT_UID, FIRST_SLOT_UID)
-        argv, env, cwd = _command(mode, scratch, FIRST_SLOT_UID, 0, ["-c", _PROBE])
+            uid, lock = _claim_uid(FIRST_SLOT_UID)
+        argv, env, cwd = _command(mode, scratch, uid, 0, ["-c", _PROBE])
+        argv, options_fd = _options_through_pipe(argv)
         chosen = _rlimits(Limits(), mode)
         done = subprocess.run(
             argv,
@@ -361,6 +411,7 @@ def _try_mode(mode: str):
             cwd=cwd,
             capture_output=True,
             timeout=60,
+            pass_fds=() if options_fd is None else (options_fd,),
             preexec_fn=_preexec(chosen),
         )
         if done.returncode != 0:
@@ -368,10 +419,13 @@ def _try_mode(mode: str):
             return None
         uid, pid, net, nproc = json.loads(done.stdout)
         return uid, pid, net, nproc
-    except (OSError, ValueError, subprocess.SubprocessError) as error:
+    except (OSError, ValueError, SandboxError, subprocess.SubprocessError) as error:
         log.info("sandbox mode %s does not work: %s", mode, error)
         return None
     finally:
+        for fd in (options_fd, lock):
+            if fd is not None:
+                os.close(fd)
         shutil.rmtree(scratch, ignore_errors=True)
 
 
@@ -386,7 +440,7 @@ def _probe() -> tuple[str, Isolation]:
     uid, pid, net, nproc = facts
     isolation = Isolation(
         bubblewrap=mode != "plain",
-        separate_uid=mode == "root" and uid == FIRST_SLOT_UID,
+        separate_uid=mode == "root" and uid >= FIRST_SLOT_UID,
         pid_namespace=mode != "plain" and pid < 10,
         no_network=net == ["lo"],
         memory_limit=True,
@@ -423,13 +477,21 @@ def _exit_reason(code: int | None, limits: Limits) -> str:
 
 
 class Sandbox:
-    """One running child interpreter for one submission; use it as a context manager."""
+    """One running child interpreter for one submission; use it as a context manager.
 
-    def __init__(self, limits: Limits, *, slot: int = 0, seed: int | None = None):
+    `deadline` (a time.monotonic() value) bounds the wall-clock time of everything
+    the sandbox does; past it the child is stopped and every request fails.
+    """
+
+    def __init__(self, limits: Limits, *, slot: int = 0, seed: int | None = None,
+                 deadline: float | None = None):  # fmt: skip
         self.limits = limits
         self.slot = slot
         self.seed = 0 if seed is None else seed
-        self.uid = FIRST_SLOT_UID + slot
+        self.uid = FIRST_SLOT_UID + slot  # the first uid tried; see _claim_uid
+        self.deadline = deadline
+        self.fatal_cell = None  # index in run_cells of the cell that ended the child
+        self._uid_lock = None
         self._mode = None
         self._proc = None
         self._scratch = None
@@ -465,12 +527,13 @@ class Sandbox:
         return bytes(self._kept_output).decode("utf-8", "replace")
 
     def _start(self) -> None:
-        # The slot's uid must belong to this sandbox alone: leftovers are killed.
         mode, _ = _probe()
         self._mode = mode
-        self._scratch = tempfile.mkdtemp(prefix=f"sandbox-{self.slot}-")
+        if mode == "plain":
+            self._scratch = tempfile.mkdtemp(prefix=f"sandbox-{self.slot}-")
         if mode == "root":
-            os.chown(self._scratch, self.uid, self.uid)
+            # The uid must belong to this sandbox alone: leftovers are killed.
+            self.uid, self._uid_lock = _claim_uid(self.uid)
             _kill_uid(self.uid)
         to_child, from_parent = os.pipe()
         to_parent, from_child = os.pipe()
@@ -483,6 +546,8 @@ class Sandbox:
         tail = [f"{runner}/child.py", str(to_child), str(from_child), str(self.seed)]
         tail += [str(output_chars), *site_dirs]
         argv, env, cwd = _command(mode, self._scratch, self.uid, self.seed, tail)
+        argv, options_fd = _options_through_pipe(argv)
+        passed = (to_child, from_child) + (() if options_fd is None else (options_fd,))
         try:
             self._proc = subprocess.Popen(
                 argv,
@@ -491,13 +556,13 @@ class Sandbox:
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
-                pass_fds=(to_child, from_child),
+                pass_fds=passed,
                 start_new_session=True,
                 preexec_fn=_preexec(_rlimits(self.limits, mode)),
             )
         finally:
-            os.close(to_child)
-            os.close(from_child)
+            for fd in passed:
+                os.close(fd)
         self._drain_thread = threading.Thread(target=self._drain, daemon=True)
         self._drain_thread.start()
         header, _ = self._receive(STARTUP_SECONDS)
@@ -558,9 +623,17 @@ class Sandbox:
             while True:
                 if self._flood_reason:
                     self._die(self._flood_reason)
-                remaining = deadline - time.monotonic()
+                now = time.monotonic()
+                if self.deadline is not None and now >= self.deadline:
+                    self._die(
+                        "the submission used up the wall-clock time allowed for "
+                        "grading it, so it was stopped"
+                    )
+                remaining = deadline - now
                 if remaining <= 0:
                     raise _WallTimeout()
+                if self.deadline is not None:
+                    remaining = min(remaining, self.deadline - now)
                 poller = select.poll()
                 poller.register(fd, select.POLLOUT if for_write else select.POLLIN)
                 if poller.poll(min(remaining, 0.2) * 1000):
@@ -609,6 +682,8 @@ class Sandbox:
                 runs.append(CellRun(index, "died", None, message, ""))
                 continue
             runs.append(self._run_cell(index, source))
+            if self._dead_reason is not None:
+                self.fatal_cell = index
         return runs
 
     def _run_cell(self, index: int, source: str) -> CellRun:
@@ -673,6 +748,19 @@ class Sandbox:
             raise CallTimedOut(self._stop(reason))
         return self._value(reply, reply_buffers)
 
+    def define(self, source: str) -> None:
+        """Define the grader's helper functions in `source` inside the child.
+
+        `call` finds them before the notebook's names; see child.Runner.define.
+        """
+        try:
+            reply, buffers = self._exchange(
+                {"op": "define", "source": source}, [], GET_SECONDS
+            )
+        except _WallTimeout:
+            raise CallTimedOut(self._wall_limit("grader helper", 0)) from None
+        self._value(reply, buffers)
+
     def get(self, name: str):
         """The value of the submission's global `name`, or Opaque if it cannot cross."""
         try:
@@ -703,6 +791,9 @@ class Sandbox:
             return
         self._closed = True
         self._kill_all()
+        if self._uid_lock is not None:
+            os.close(self._uid_lock)
+            self._uid_lock = None
         for fd in self._fds:
             os.close(fd)
         self._fds = []

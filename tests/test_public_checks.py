@@ -1,4 +1,4 @@
-"""Students' self-check: the public checks run in the notebook and via nbgrader validate."""
+"""Students' self-check: public checks run in the notebook and via nbgrader validate."""
 
 from __future__ import annotations
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import resource
 
 import numpy as np
@@ -292,9 +291,10 @@ if os.fork() == 0:
     with Sandbox(SMALL, slot=slot) as box:
         runs = box.run_cells([daemon, "import time; time.sleep(0.2)"])
         assert runs[0].status == "ok"
-        assert len(sandbox_module._pids_of_uid(61000 + slot)) >= 2  # runner, daemon
+        uid = box.uid
+        assert len(sandbox_module._pids_of_uid(uid)) >= 2  # runner, daemon
 
-    assert sandbox_module._pids_of_uid(61000 + slot) == []
+    assert sandbox_module._pids_of_uid(uid) == []
 
 
 @needs_separate_uid
@@ -302,7 +302,8 @@ def test_child_runs_as_a_non_root_uid_when_the_grader_is_root():
     with Sandbox(SMALL, slot=3) as box:
         box.run_cells(["import os; ids = (os.getuid(), os.geteuid(), os.getgid())"])
 
-        assert box.get("ids") == (61003, 61003, 61003)
+        assert box.get("ids") == (box.uid,) * 3
+        assert box.uid >= 61003
 
 
 def test_channel_survives_monkeypatched_json_and_numpy(box):
@@ -346,13 +347,33 @@ def test_limits_from_config_reads_the_same_names():
     assert Limits.from_config(Config) == Limits(2, 9, 512, 8, 4)
 
 
-def test_scratch_dir_is_removed_after_close():
+@needs_bubblewrap
+def test_home_is_a_small_tmpfs_that_fills_up_without_touching_the_disk():
+    fill = """
+written = 0
+try:
+    for k in range(200):
+        with open(f"f{k}", "wb") as handle:
+            handle.write(b"x" * 2**20)
+        written += 1
+except OSError as error:
+    full = error.errno
+"""
     with Sandbox(SMALL, slot=2) as box:
-        scratch = box._scratch
-        box.run_cells(["open('notes.txt', 'w').write('x')"])
-        assert os.path.exists(os.path.join(scratch, "notes.txt"))
+        box.run_cells([fill])
 
-    assert not os.path.exists(scratch)
+        assert box._scratch is None
+        assert box.get("written") < sandbox_module.HOME_BYTES // 2**20
+        assert box.get("full") == 28  # ENOSPC
+
+
+@needs_separate_uid
+def test_two_sandboxes_asking_for_one_slot_get_different_uids():
+    with Sandbox(SMALL, slot=9) as first, Sandbox(SMALL, slot=9) as second:
+        assert first.uid != second.uid
+        second.run_cells(["import os, signal\nos.kill(-1, signal.SIGKILL)"])
+
+        assert first.alive
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""Hostile and broken submissions, generated from the release notebook."""
