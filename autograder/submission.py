@@ -65,9 +65,16 @@ def parse_notebook(raw: bytes):
     if not isinstance(data.get("cells"), list) or data.get("nbformat") != 4:
         raise BadSubmission("the file is JSON but not a Jupyter notebook (no cells)")
     try:
-        return nbformat.from_dict(data)
+        # reads, not from_dict: it joins multi-line sources as nbformat.read does.
+        return nbformat.reads(text, as_version=4)
     except Exception as error:  # nbformat raises assorted types on odd input
         raise BadSubmission(f"the notebook could not be read ({error})") from None
+
+
+def released_notebook(config: CourseConfig):
+    """The released notebook, as students received it (a fresh copy each call)."""
+    path = KIT_ROOT / "release" / config.assignment_id / f"{config.assignment_id}.ipynb"
+    return nbformat.read(path, as_version=4)
 
 
 @functools.cache

@@ -2,9 +2,12 @@
 
 (a) stock `nbgrader autograde`, hidden tests inline (bench/stock.py), serial;
 (b) the kit with 1 worker; (c) the kit with every core; (d) the floor: the same
-notebooks' cells run in the kit's sandbox with nothing else (no checks). Then
-where the kit's time goes in one submission, and a line for submissions that hit
-the time limit. Figures only; nothing here asserts on time.
+notebooks' cells run in the kit's sandbox with nothing else (no checks); (e) the
+floor plus the student's `train` from every grading seed, the work the convergence
+check cannot skip, with nothing else; (f) the kit on a loopback Dask cluster with
+as many workers as (c). Then where the kit's time goes in one submission, and a
+line for submissions that hit the time limit. Figures only; nothing here asserts
+on time.
 """
 
 from __future__ import annotations
@@ -22,8 +25,9 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import batch, grading, proxy
+from autograder import batch, grading, proxy, reference
 from autograder import config as course_config
+from autograder.distributed import DaskWorkers
 from autograder.sandbox import Limits, Sandbox
 from autograder.submission import read_notebook, runnable_cells
 from bench import stock
@@ -137,6 +141,64 @@ def run_floor(items, config) -> dict:
             sandbox.run_cells([source for _, source in cells])
         each.append(time.perf_counter() - start)
     return {"wall": time.perf_counter() - began, "each": each}
+
+
+# --- (e) the floor plus the trainings the convergence check needs --------------
+
+
+def seed_trainings(config) -> str:
+    """A cell that calls the student's `train` from every grading seed, as the
+    convergence check does (weights written out exactly: repr round-trips)."""
+    starts = [
+        tuple(weights.tolist() for weights in reference.starting_weights(seed))
+        for seed in config.grading_seeds
+    ]
+    return (
+        "import numpy as _np\n"
+        f"for _hidden, _output in {starts!r}:\n"
+        "    try:\n"
+        "        train(X, Y, _np.array(_hidden), _np.array(_output), LEARNING_RATE,\n"
+        f"              min(int(EPOCHS), {config.epoch_budget}), TOLERANCE)\n"
+        "    except Exception:\n"
+        "        pass\n"
+    )
+
+
+def run_floor_with_trainings(items, config) -> dict:
+    limits = Limits.from_config(config)
+    trainings = seed_trainings(config)
+    each = []
+    began = time.perf_counter()
+    for item in items:
+        start = time.perf_counter()
+        cells = runnable_cells(read_notebook(item.path, config), config)
+        with Sandbox(limits) as sandbox:
+            sandbox.run_cells([source for _, source in cells] + [trainings])
+        each.append(time.perf_counter() - start)
+    return {"wall": time.perf_counter() - began, "each": each}
+
+
+# --- (f) the kit through a Dask cluster on loopback ----------------------------
+
+
+def run_dask(items, config, out: Path, workers: int) -> dict:
+    """The kit with `workers` Dask worker processes (one thread each) on loopback;
+    the cluster's start-up is left out, as a standing cluster's would be."""
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                      host="127.0.0.1", dashboard_address=None) as cluster:  # fmt: skip
+        pool = DaskWorkers(config, cluster.scheduler_address)
+        began = time.perf_counter()
+        report = batch.grade_batch(items, config, out, regrade=True, pool=pool,
+                                   progress_stream=open(os.devnull, "w"))  # fmt: skip
+        wall = time.perf_counter() - began
+    return {
+        "wall": wall,
+        "each": [result.seconds for result in report.results],
+        "scores": {r.submission: r.score for r in report.results},
+        "failed": len(report.failed),
+    }
 
 
 def run_nbconvert(paths, folder: Path) -> list[float]:
@@ -292,6 +354,8 @@ def main(argv=None) -> int:
         "b": run_kit(items, config, folder / "kit-1", 1),
         "c": run_kit(items, config, folder / "kit-n", args.workers),
         "d": run_floor(items, config),
+        "e": run_floor_with_trainings(items, config),
+        "f": run_dask(items, config, folder / "kit-dask", args.workers),
     }
     nbconvert = run_nbconvert([item.path for item in items[:3]], folder / "nbconvert")
     report(results, args.workers, len(items), nbconvert, students, honest)
@@ -301,7 +365,7 @@ def main(argv=None) -> int:
 
 
 def report(results, workers, count, nbconvert, students, honest) -> None:
-    a, b, c, d = (results[key] for key in "abcd")
+    a, b, c, d, e, f = (results[key] for key in "abcdef")
     print(f"\n{'':<44} {'wall s':>8} {'s/sub':>8} {'median':>8}   peak RSS per worker")
     print(line("(a) stock nbgrader autograde, inline tests", a["wall"], a["each"],
                count, f"{a['rss_mb']:.0f} MB (largest process)"))  # fmt: skip
@@ -310,14 +374,24 @@ def report(results, workers, count, nbconvert, students, honest) -> None:
                rss_text(c["rss"])))  # fmt: skip
     print(line("(d) floor: cells in the kit's sandbox only", d["wall"], d["each"],
                count, "-"))  # fmt: skip
+    print(line("(e) floor + train from every grading seed", e["wall"], e["each"],
+               count, "-"))  # fmt: skip
+    print(line(f"(f) kit on a loopback Dask cluster, {workers} workers", f["wall"],
+               f["each"], count, "-"))  # fmt: skip
     print(f"jupyter nbconvert --execute of {len(nbconvert)} of the same notebooks: "
           f"median {median_of(nbconvert):.2f} s each")  # fmt: skip
     ab, ac, bd = a["wall"] / b["wall"], a["wall"] / c["wall"], b["wall"] / d["wall"]
-    print(f"ratios: (a)/(b) = {ab:.2f}   (a)/(c) = {ac:.2f}   (b)/(d) = {bd:.2f}")
+    print(f"ratios: (a)/(b) = {ab:.2f}   (a)/(c) = {ac:.2f}   (b)/(d) = {bd:.2f}"
+          f"   (b)/(e) = {b['wall'] / e['wall']:.2f}"
+          f"   (f)/(c) = {f['wall'] / c['wall']:.2f}")  # fmt: skip
+    print(f"at (c)'s rate, 1,000 submissions take {c['wall'] / count * 1000 / 60:.1f}"
+          f" min on this machine")  # fmt: skip
     same_bc = b["scores"] == c["scores"] and not b["failed"] and not c["failed"]
+    same_bf = b["scores"] == f["scores"] and not f["failed"]
     same_honest, differ_honest = compare(b, a, honest)
     same_all, differ = compare(b, a, students)
     print(f"scores: (b) == (c) for every submission: {'yes' if same_bc else 'NO'}; "
+          f"(b) == (f): {'yes' if same_bf else 'NO'}; "
           f"kit == stock for honest submissions: {same_honest} of {len(honest)}; "
           f"for all: {same_all} of {len(students)}")  # fmt: skip
     for text in differ_honest:

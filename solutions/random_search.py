@@ -54,7 +54,8 @@ class SearchResult:
     output: np.ndarray | None = None
 
     def summary(self) -> str:
-        head = f"after {self.trials} trials in {self.seconds:.1f} s"
+        trials = "1 trial" if self.trials == 1 else f"{self.trials} trials"
+        head = f"after {trials} in {self.seconds:.1f} s"
         if not self.found:
             return f"not found {head} (stopped by {self.stopped_by})"
         first = (

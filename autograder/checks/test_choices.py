@@ -113,8 +113,33 @@ def usable_choices(submission, course, rerun):
 
 @pytest.mark.check("convergence")
 def test_choices_converge_from_enough_grading_seeds(submission, course, rerun):
-    learning_rate, epochs, tolerance = usable_choices(submission, course, rerun)
-    seeds = course.grading_seeds
+    choices = usable_choices(submission, course, rerun)
+    seeds, needed = list(course.grading_seeds), course.seeds_to_pass
+    # The first `needed` seeds, and the rest only if one of those failed: the
+    # verdict cannot change, and the student's own train is most of a
+    # submission's grading time.
+    followed, reached = judge_runs(submission, seeds[:needed], choices, course)
+    if np.all(followed & reached):
+        return
+    more = judge_runs(submission, seeds[needed:], choices, course)
+    followed = np.concatenate([followed, more[0]])
+    reached = np.concatenate([reached, more[1]])
+    passed = int(np.sum(followed & reached))
+    if passed >= needed:
+        return
+    if int(np.sum(reached)) >= needed:
+        raise CheckFailed("off_trajectory", off=int(np.sum(~followed)),
+                          seeds=len(seeds))  # fmt: skip
+    raise CheckFailed("not_converged", passed=passed, seeds=len(seeds),
+                      needed=needed)  # fmt: skip
+
+
+def judge_runs(submission, seeds, choices, course):
+    """Per seed: did the student's run follow the reference trajectory, and did it
+    end with every output within the course tolerance?"""
+    if not seeds:
+        return np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
+    learning_rate, epochs, tolerance = choices
     results = [
         run_from_seed(submission, seed, learning_rate, epochs, tolerance)
         for seed in seeds
@@ -127,19 +152,11 @@ def test_choices_converge_from_enough_grading_seeds(submission, course, rerun):
     want_hidden, want_output = reference.weights_after(
         reference.X, reference.Y, start_hidden, start_output, learning_rate, runs
     )
-    on_path = close_per_start(hidden, want_hidden) & close_per_start(
+    followed = close_per_start(hidden, want_hidden) & close_per_start(
         output, want_output
     )
     _, outputs = reference.forward(reference.X, hidden, output)
-    inside = reference.converged(outputs, reference.Y, course.course_tolerance)
-
-    passed = int(np.sum(on_path & inside))
-    if passed >= course.seeds_to_pass:
-        return
-    if int(np.sum(inside)) >= course.seeds_to_pass:
-        raise CheckFailed("off_trajectory", off=int(np.sum(~on_path)), seeds=len(seeds))
-    raise CheckFailed("not_converged", passed=passed, seeds=len(seeds),
-                      needed=course.seeds_to_pass)  # fmt: skip
+    return followed, reference.converged(outputs, reference.Y, course.course_tolerance)
 
 
 def run_from_seed(submission, seed, learning_rate, epochs, tolerance):

@@ -40,11 +40,6 @@ class Case:
     fails: tuple[str, ...] = ()
     unreadable: str | None = None  # substring of the reason the file is refused
     student: str | None = None  # the student's folder name, if not the case name
-    # nbgrader reads the file itself; a case it treats differently says how.
-    # "same", "refused" (no grades), "graded" (in full), "partial" (some grade rows
-    # left empty), or "aborts": nbgrader stops the whole autograde run on it, so it
-    # is left out of nbgrader's run.
-    nbgrader: str = "same"
     slow: bool = field(default=False)  # waits for a wall-clock backstop
 
     @property
@@ -516,24 +511,21 @@ CASES = [
          unreadable="not valid notebook JSON"),
     Case("bad_empty", "malformed", lambda c: b"", unreadable="empty"),
     Case("bad_directory", "malformed", lambda c: None, unreadable="folder"),
-    Case("bad_nbformat_3", "malformed", _nbformat3, unreadable="nbformat 3",
-         nbgrader="aborts"),
+    Case("bad_nbformat_3", "malformed", _nbformat3, unreadable="nbformat 3"),
     Case("bad_binary", "malformed", lambda c: bytes(range(256)) * 64,
          unreadable="not UTF-8"),
-    Case("bad_huge", "malformed", _huge, unreadable="MB limit", nbgrader="graded"),
+    Case("bad_huge", "malformed", _huge, unreadable="MB limit"),
     Case("bad_utf16", "malformed", _utf16, unreadable="not UTF-8"),
     Case("bad_missing_cells", "malformed",
          _edited("reference", _drop("choices_code", "train")),
-         ("learning_rate", "epochs", "tolerance", "convergence"),
-         nbgrader="partial"),
+         ("learning_rate", "epochs", "tolerance", "convergence")),
     Case("bad_duplicated_cells", "malformed",
-         _edited("reference", _duplicate("train_code")), nbgrader="aborts"),
+         _edited("reference", _duplicate("train_code"))),
     Case("bad_edited_locked", "malformed", _edited("sign_error", _edit_locked),
          SIGN_ERROR),
     Case("bad_inflated_points", "malformed", _edited("reference", _inflate_points)),
     Case("bad_test_cell_as_solution", "malformed",
-         _edited("sign_error", _test_cell_to_solution), SIGN_ERROR,
-         nbgrader="partial"),
+         _edited("sign_error", _test_cell_to_solution), SIGN_ERROR),
     Case("korean_name", "malformed", _edited("reference", _korean_choice_comment),
          student="김 철수"),
     Case("spaced_name", "malformed", _reference_bytes, student="student two"),
