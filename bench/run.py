@@ -416,7 +416,7 @@ def report_hangs(folder: Path, config, args) -> None:
     items = batch.find_submissions([hangs / "submitted"], config)
     a = run_stock(hangs / "stock", hangs / "submitted", students)
     c = run_kit(items, config, hangs / "kit", args.workers)
-    print(f"\ntime limit: {len(students)} submissions with a cell that never ends "
+    print(f"\ntime limit: submissions with a cell that never ends: {len(students)} "
           f"({CELL_SECONDS} s per cell for both):")  # fmt: skip
     print(f"  (a) stock: {a['wall']:.1f} s, scores {sorted(a['scores'].values())}"
           f"   (c) kit, {args.workers} workers: {c['wall']:.1f} s, scores "
