@@ -54,15 +54,38 @@ def test_broken_config_stops_autograde_with_no_grades(
     assert not (course_with_submission / "autograded").exists()
 
 
-def test_missing_kit_stops_nbgrader(tmp_path):
-    shim = tmp_path / "nbgrader_config.py"
+def copy_of_the_shim(folder):
+    """The kit's nbgrader_config.py, copied into a folder that holds nothing else."""
+    shim = folder / "nbgrader_config.py"
     shim.write_text(
         (KIT_ROOT / "nbgrader_config.py").read_text(encoding="utf-8"),
         encoding="utf-8",
     )
-    result = nbgrader(["autograde", ASSIGNMENT], tmp_path, check=False)
+    return shim
+
+
+def test_kit_that_cannot_be_imported_stops_nbgrader(tmp_path):
+    copy_of_the_shim(tmp_path)
+    # The shim puts its own folder first on sys.path, so this half-installed kit
+    # shadows the one pip installed into the venv.
+    (tmp_path / "autograder").mkdir()
+    (tmp_path / "autograder" / "__init__.py").write_text(
+        "raise ImportError('half-installed kit')\n", encoding="utf-8"
+    )
+    result = nbgrader(["autograde", ASSIGNMENT, "--create"], tmp_path, check=False)
     assert result.returncode != 0
     assert "cannot load the grading kit" in result.stderr
+    assert "half-installed kit" in result.stderr
+    assert not (tmp_path / "gradebook.db").exists()
+
+
+def test_shim_without_its_course_config_stops_nbgrader(tmp_path):
+    copy_of_the_shim(tmp_path)
+    result = nbgrader(["autograde", ASSIGNMENT, "--create"], tmp_path, check=False)
+    assert result.returncode != 0
+    assert "nothing was graded" in result.stderr
+    assert "course_config.py does not exist" in result.stderr
+    assert not (tmp_path / "gradebook.db").exists()
 
 
 def test_course_settings_reach_nbgrader(course_with_submission, config):
