@@ -195,10 +195,9 @@ class _ChecksPlugin:
         self.outcomes[marker.args[0]] = (report.passed, error, report.longreprtext)
 
 
-def run_checks(submission, config, rerun) -> list[verdicts.Verdict]:
-    """Run the hidden pytest files against `submission`; one verdict per check."""
-    plugin = _ChecksPlugin(submission, config, rerun)
-    arguments = [
+def pytest_arguments() -> list[str]:
+    """pytest.main's arguments for one run of the hidden checks."""
+    return [
         str(CHECKS_DIR),
         "-c", str(CHECKS_DIR / "pytest.ini"),
         "--rootdir", str(CHECKS_DIR),
@@ -209,6 +208,12 @@ def run_checks(submission, config, rerun) -> list[verdicts.Verdict]:
         "-p", "no:threadexception",
         "-W", "ignore::RuntimeWarning",
     ]  # fmt: skip
+
+
+def run_checks(submission, config, rerun) -> list[verdicts.Verdict]:
+    """Run the hidden pytest files against `submission`; one verdict per check."""
+    plugin = _ChecksPlugin(submission, config, rerun)
+    arguments = pytest_arguments()
     exit_code = pytest.main(arguments, plugins=[plugin])
     if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         # The kit's own checks are broken: zero for everyone would be a lie.

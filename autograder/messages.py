@@ -108,12 +108,12 @@ SENTENCES = {
         "en": "Convergence could not be checked because a choice is unusable: {which}.",
     },
     "not_converged": {
-        "ko": "채점용 시작 가중치 {seeds}개 중 {passed}개에서만 수렴했습니다 (필요: {needed}개).",
-        "en": "Training with your choices converged from {passed} of {seeds} grading starts ({needed} needed).",
+        "ko": "채점용 시작 가중치 {tried}개로 학습해 {passed}개에서만 수렴했습니다. {seeds}개 중 {needed}개가 수렴해야 하므로 남은 시작은 결과를 바꿀 수 없습니다.",
+        "en": "Training with your choices converged from only {passed} of the {tried} grading starts tried; {needed} of {seeds} must converge, so the remaining starts could not change the result.",
     },
     "off_trajectory": {
-        "ko": "채점용 시작 가중치 {seeds}개 중 {off}개에서 train이 수업의 규칙과 다른 길로 학습했습니다.",
-        "en": "From {off} of {seeds} grading starts, your train did not follow the course's rule.",
+        "ko": "채점용 시작 가중치 {tried}개 중 {off}개에서 train이 수업의 규칙과 다른 길로 학습했습니다.",
+        "en": "From {off} of the {tried} grading starts tried, your train did not follow the course's rule.",
     },
     "bad_submission": {
         "ko": "제출한 파일을 채점할 수 없습니다: {reason}",

@@ -266,9 +266,7 @@ def breakdown(items, config, repeats: int = 5) -> dict:
 
 def pytest_fixed_cost(repeats: int = 5) -> float:
     """One in-process pytest.main that only collects the hidden checks."""
-    arguments = [str(grading.CHECKS_DIR), "-c", str(grading.CHECKS_DIR / "pytest.ini"),
-                 "--rootdir", str(grading.CHECKS_DIR), "-p", "no:terminal",
-                 "--collect-only"]  # fmt: skip
+    arguments = [*grading.pytest_arguments(), "--collect-only"]
     each = []
     for _ in range(repeats):
         start = time.perf_counter()

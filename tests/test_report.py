@@ -24,13 +24,19 @@ STARTS = 40
 CLASS = {
     "김민준": ({}, {"LEARNING_RATE": 0.2, "EPOCHS": 10_000, "TOLERANCE": 0.1}),
     "이서연": (
-        {"convergence": CheckFailed("not_converged", passed=0, seeds=20, needed=17)},
+        {
+            "convergence": CheckFailed(
+                "not_converged", passed=0, tried=4, seeds=20, needed=17
+            )
+        },
         {"LEARNING_RATE": 0.2, "EPOCHS": 3, "TOLERANCE": 0.1},
     ),
     "박지호": (
         {
             "learning_rate": CheckFailed("off_grid", value="0.25", step=0.1, top=1.0),
-            "convergence": CheckFailed("not_converged", passed=9, seeds=20, needed=17),
+            "convergence": CheckFailed(
+                "not_converged", passed=9, tried=13, seeds=20, needed=17
+            ),
         },
         {"LEARNING_RATE": 0.25, "EPOCHS": 10_000, "TOLERANCE": 0.1},
     ),

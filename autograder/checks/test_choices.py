@@ -115,23 +115,56 @@ def usable_choices(submission, course, rerun):
 def test_choices_converge_from_enough_grading_seeds(submission, course, rerun):
     choices = usable_choices(submission, course, rerun)
     seeds, needed = list(course.grading_seeds), course.seeds_to_pass
-    # The first `needed` seeds, and the rest only if one of those failed: the
-    # verdict cannot change, and the student's own train is most of a
-    # submission's grading time.
-    followed, reached = judge_runs(submission, seeds[:needed], choices, course)
-    if np.all(followed & reached):
-        return
-    more = judge_runs(submission, seeds[needed:], choices, course)
-    followed = np.concatenate([followed, more[0]])
-    reached = np.concatenate([reached, more[1]])
-    passed = int(np.sum(followed & reached))
+    followed, reached = settle(
+        lambda batch: judge_runs(submission, batch, choices, course), seeds, needed
+    )
+    passed, failed = count_passes(followed, reached)
     if passed >= needed:
         return
-    if int(np.sum(reached)) >= needed:
-        raise CheckFailed("off_trajectory", off=int(np.sum(~followed)),
+    off = int(np.sum(~followed))
+    if off * 2 >= failed:
+        raise CheckFailed("off_trajectory", off=off, tried=len(followed),
                           seeds=len(seeds))  # fmt: skip
-    raise CheckFailed("not_converged", passed=passed, seeds=len(seeds),
-                      needed=needed)  # fmt: skip
+    raise CheckFailed("not_converged", passed=passed, tried=len(followed),
+                      seeds=len(seeds), needed=needed)  # fmt: skip
+
+
+def settle(judge, seeds, needed):
+    """Per seed run, (followed, reached): seeds go to `judge` in batches that stop
+    as soon as `needed` passes are reached or can no longer be reached.
+
+    The student's own train is most of a submission's grading time, and the
+    verdict is the same as if every seed had run.
+    """
+    followed = reached = np.zeros(0, dtype=bool)
+    while True:
+        passed, failed = count_passes(followed, reached)
+        if passed >= needed or failed > len(seeds) - needed:
+            return followed, reached
+        size = next_batch(passed, failed, needed, len(seeds))
+        more = judge(seeds[len(followed) : len(followed) + size])
+        followed = np.concatenate([followed, more[0]])
+        reached = np.concatenate([reached, more[1]])
+
+
+def count_passes(followed, reached) -> tuple[int, int]:
+    passes = int(np.sum(followed & reached))
+    return passes, len(followed) - passes
+
+
+def next_batch(passed: int, failed: int, needed: int, seeds: int) -> int:
+    """How many seeds to run next without running one the verdict does not need.
+
+    The first batch is the fewest seeds that could fail the check; after it, with
+    no failure yet, the batch assumes the rest pass (so an honest answer costs two
+    batches); after a failure, it is the fewest seeds that could settle it.
+    """
+    still_allowed = seeds - needed - failed
+    if passed == 0 and failed == 0:
+        return still_allowed + 1
+    if failed == 0:
+        return needed - passed
+    return min(needed - passed, still_allowed + 1)
 
 
 def judge_runs(submission, seeds, choices, course):
