@@ -165,7 +165,10 @@ def seed_runs_plot(choices: Choices, config: CourseConfig) -> bytes:
 @functools.lru_cache(maxsize=64)  # drawing costs more than the page around it
 def _seed_runs_plot(choices: Choices, seeds: tuple, course_tolerance: float) -> bytes:
     runs = _seed_runs(choices, seeds, course_tolerance)
-    return loss_plot(runs, choices.tolerance)
+    # A diverging start's losses reach 1e300; matplotlib's log scale overflows
+    # on them while it autoscales, before the limits below are set.
+    with np.errstate(over="ignore"):
+        return loss_plot(runs, choices.tolerance)
 
 
 def loss_plot(runs: SeedRuns, tolerance: float) -> bytes:
@@ -208,8 +211,7 @@ def loss_plot(runs: SeedRuns, tolerance: float) -> bytes:
     )
     axes.legend(fontsize=8)
     stream = io.BytesIO()
-    with np.errstate(over="ignore"):  # log-scale ticks near LOSS_CEILING
-        figure.savefig(stream, format="png", dpi=110)
+    figure.savefig(stream, format="png", dpi=110)
     return stream.getvalue()
 
 
