@@ -157,16 +157,13 @@ def count_passes(followed, reached) -> tuple[int, int]:
 def next_batch(passed: int, failed: int, needed: int, seeds: int) -> int:
     """How many seeds to run next without running one the verdict does not need.
 
-    The first batch is the fewest seeds that could fail the check; after it, with
-    no failure yet, the batch assumes the rest pass (so an honest answer costs two
-    batches); after a failure, it is the fewest seeds that could settle it.
+    Once some seeds have passed and none failed, the batch assumes the rest pass
+    too (so an honest answer costs two batches); otherwise it is the fewest seeds
+    that could settle the verdict either way.
     """
-    still_allowed = seeds - needed - failed
-    if passed == 0 and failed == 0:
-        return still_allowed + 1
-    if failed == 0:
+    if passed and not failed:
         return needed - passed
-    return min(needed - passed, still_allowed + 1)
+    return min(needed - passed, seeds - needed - failed + 1)
 
 
 def judge_runs(submission, seeds, choices, course):
